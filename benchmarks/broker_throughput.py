@@ -10,11 +10,18 @@ import argparse
 import time
 import uuid
 
-from fakemq import ClientConfiguration, FilterExpression, Message, Producer, SimpleConsumer
+from fakemq import (
+    ClientConfiguration,
+    Credentials,
+    FilterExpression,
+    Message,
+    Producer,
+    SimpleConsumer,
+)
 
 
 def run(count: int, batch: int = 32) -> float:
-    config = ClientConfiguration(f"memory://bench-{uuid.uuid4().hex}")
+    config = ClientConfiguration(f"memory://bench-{uuid.uuid4().hex}", Credentials())
     producer = Producer(config)
     consumer = SimpleConsumer(config, "bench", {"bench": FilterExpression()}, await_duration=1)
     producer.startup()

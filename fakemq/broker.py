@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from .exceptions import (
+    ILLEGAL_INVISIBLE_TIME,
     INTERNAL_ERROR,
     INVALID_RECEIPT_HANDLE,
     PROXY_TIMEOUT,
@@ -43,6 +44,7 @@ from .model import TOPIC_PATTERN, tag_set
 
 DEFAULT_MAX_DELIVERY_ATTEMPTS = 17  # RocketMQ: 16 retries after the first delivery
 DLQ_PREFIX = "%DLQ%"
+MAX_INVISIBLE_DURATION = 12 * 3600  # seconds, as on the real broker
 
 
 @dataclass
@@ -101,9 +103,16 @@ class _GroupTopic:
     filtered: int = 0
 
 
-def _check_duration(name: str, value: float) -> None:
-    if value is None or not isinstance(value, int | float) or value <= 0:
-        raise IllegalArgumentException(f"{name} must be a number of seconds > 0, got {value!r}")
+def _check_invisible_duration(value: float) -> None:
+    """The broker's check (the SDK sends any value): 0 < value <= 12 h, else code 40011.
+
+    The real broker also refuses values under 10 s; the fake accepts them so tests are fast.
+    """
+    if not isinstance(value, int | float) or not 0 < value <= MAX_INVISIBLE_DURATION:
+        raise BadRequestException(
+            f"invisible_duration must be > 0 and <= {MAX_INVISIBLE_DURATION} s, got {value!r}",
+            ILLEGAL_INVISIBLE_TIME,
+        )
 
 
 class Broker:
@@ -157,22 +166,24 @@ class Broker:
         max_message_num: int,
         invisible_duration: float,
         await_duration: float,
+        timeout: float | None = None,
     ) -> list[dict[str, Any]]:
         """Lease up to ``max_message_num`` ready messages; long-poll up to ``await_duration``.
 
         Blocks the calling thread. Returns delivery records (message fields plus
         ``delivery_attempt`` and ``receipt_handle``), or ``[]`` when nothing arrived in time.
+        ``timeout`` (the request timeout) bounds the added ``receive_latency``.
         """
         if not subscriptions:
             raise IllegalArgumentException("There is no topic to receive message")
         if not isinstance(max_message_num, int) or max_message_num <= 0:
             raise IllegalArgumentException("max_message_num must be greater than 0")
-        _check_duration("invisible_duration", invisible_duration)
+        _check_invisible_duration(invisible_duration)
         if await_duration is None or await_duration < 0:
             raise IllegalArgumentException("await_duration must be >= 0")
         filters = {topic: tag_set(expression) for topic, expression in subscriptions.items()}
         deadline = time.monotonic() + await_duration
-        self._before_call("receive", None)
+        self._before_call("receive", timeout, wait_if_paused=False)
         with self._changed:
             while True:
                 now = time.monotonic()
@@ -206,7 +217,7 @@ class Broker:
 
         Returns the new receipt handle; the old one is no longer valid.
         """
-        _check_duration("invisible_duration", invisible_duration)
+        _check_invisible_duration(invisible_duration)
         self._before_call("ack", timeout)
         with self._changed:
             state, offset = self._valid_lease(group, topic, receipt_handle, "change invisible")
@@ -264,10 +275,7 @@ class Broker:
         if unknown:
             raise IllegalArgumentException(f"unknown fault knob(s): {', '.join(sorted(unknown))}")
         for name, value in knobs.items():
-            if name.endswith("_rate") and not 0 <= value <= 1:
-                raise IllegalArgumentException(f"{name} must be between 0 and 1")
-            if name.endswith("_latency") and value < 0:
-                raise IllegalArgumentException(f"{name} must be >= 0")
+            _check_knob(name, value)
         with self._changed:
             for name, value in knobs.items():
                 setattr(self._faults, name, value)
@@ -290,25 +298,36 @@ class Broker:
 
     # ---- internals ---------------------------------------------------------------------
 
-    def _before_call(self, kind: str, timeout: float | None) -> None:
-        """Apply the fault knobs: added latency, injected errors, a paused broker."""
+    def _before_call(self, kind: str, timeout: float | None, wait_if_paused: bool = True) -> None:
+        """Apply the fault knobs: added latency, injected errors, a paused broker.
+
+        A call gets ``timeout`` seconds in all (the client's request timeout): added latency
+        that uses it up, or a pause that outlasts it, raises ``ProxyTimeoutException``.
+        Receives pass ``wait_if_paused=False``: a paused broker just has nothing for them.
+        """
         faults = self._faults
+        deadline = None if timeout is None else time.monotonic() + timeout
         latency = getattr(faults, f"{kind}_latency")
         if latency:
+            if timeout is not None and latency >= timeout:
+                time.sleep(timeout)
+                raise ProxyTimeoutException(
+                    f"{kind} took longer than the request timeout ({timeout:g}s)", PROXY_TIMEOUT
+                )
             time.sleep(latency)
         rate = getattr(faults, f"{kind}_error_rate")
         if rate and self._random.random() < rate:
             raise InternalErrorException(f"injected {kind} error", INTERNAL_ERROR)
-        if timeout is not None and faults.paused:
-            deadline = time.monotonic() + timeout
-            with self._changed:
-                while self._faults.paused:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise ProxyTimeoutException(
-                            f"broker paused: {kind} timed out", PROXY_TIMEOUT
-                        )
-                    self._changed.wait(remaining)
+        if deadline is not None and wait_if_paused and faults.paused:
+            self._wait_until_resumed(kind, deadline)
+
+    def _wait_until_resumed(self, kind: str, deadline: float) -> None:
+        with self._changed:
+            while self._faults.paused:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ProxyTimeoutException(f"broker paused: {kind} timed out", PROXY_TIMEOUT)
+                self._changed.wait(remaining)
 
     def _state(self, group: str, topic: str) -> _GroupTopic:
         by_topic = self._groups.setdefault(group, {})
@@ -423,6 +442,20 @@ class Broker:
             f"{action} failed: receipt handle is stale, superseded or unknown ({receipt_handle})",
             INVALID_RECEIPT_HANDLE,
         )
+
+
+def _check_knob(name: str, value: Any) -> None:
+    """Refuse a fault knob value of the wrong type or range (IllegalArgumentException)."""
+    if name == "paused":
+        if not isinstance(value, bool):
+            raise IllegalArgumentException(f"paused must be True or False, got {value!r}")
+        return
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise IllegalArgumentException(f"{name} must be a number, got {value!r}")
+    if name.endswith("_rate") and not 0 <= value <= 1:
+        raise IllegalArgumentException(f"{name} must be between 0 and 1")
+    if name.endswith("_latency") and value < 0:
+        raise IllegalArgumentException(f"{name} must be >= 0")
 
 
 def _offset_of(receipt_handle: str) -> int | None:

@@ -14,7 +14,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from .exceptions import IllegalArgumentException, IllegalStateException
-from .model import ClientConfiguration, FilterExpression, Message, SendReceipt
+from .model import (
+    MAX_BODY_SIZE,
+    TOPIC_PATTERN,
+    ClientConfiguration,
+    FilterExpression,
+    Message,
+    SendReceipt,
+)
 from .transport import broker_for
 
 GROUP_PATTERN = re.compile(r"^[%a-zA-Z0-9_-]+$")
@@ -146,12 +153,19 @@ class SimpleConsumer(_Client):
     def subscribe(self, topic: str, filter_expression: FilterExpression | None = None) -> None:
         """Add ``topic`` (or replace its filter). Needs a running consumer."""
         self._check_running()
-        if not topic or not topic.strip():
-            raise IllegalArgumentException("topic should not be blank")
+        if not topic or not TOPIC_PATTERN.match(topic):
+            # The SDK raises IllegalStateException here, not IllegalArgumentException.
+            raise IllegalStateException(
+                f"unable to add subscription because topic name {topic!r} is invalid"
+            )
         self._subscriptions[topic] = filter_expression or FilterExpression()
 
     def unsubscribe(self, topic: str) -> None:
-        """Stop receiving from ``topic``. Needs a running consumer."""
+        """Stop receiving from ``topic``. Needs a running consumer.
+
+        Unlike the SDK (which ignores it), unsubscribing from a topic this consumer is not
+        subscribed to raises ``IllegalArgumentException``: it is almost always a typo.
+        """
         self._check_running()
         if topic not in self._subscriptions:
             raise IllegalArgumentException(f"not subscribed to topic {topic!r}")
@@ -159,7 +173,7 @@ class SimpleConsumer(_Client):
 
     def receive(self, max_message_num: int, invisible_duration: float) -> list[Message]:
         """Lease up to ``max_message_num`` messages. Blocks up to ``await_duration`` seconds."""
-        self._check_receive(max_message_num, invisible_duration)
+        self._check_receive(max_message_num)
         subscriptions = {t: f.expression for t, f in self._subscriptions.items()}
         records = self._broker.receive(
             self.consumer_group,
@@ -167,6 +181,7 @@ class SimpleConsumer(_Client):
             max_message_num,
             invisible_duration,
             self.await_duration,
+            self.client_configuration.request_timeout,
         )
         return [Message.from_delivery(record) for record in records]
 
@@ -178,7 +193,7 @@ class SimpleConsumer(_Client):
         The future is resolved on an SDK thread. ``await asyncio.wrap_future(future)`` waits for
         it without holding a thread.
         """
-        self._check_receive(max_message_num, invisible_duration)
+        self._check_receive(max_message_num)
         return self._submit(lambda: self.receive(max_message_num, invisible_duration))
 
     def ack(self, message: Message) -> None:
@@ -219,14 +234,14 @@ class SimpleConsumer(_Client):
         """``change_invisible_duration`` on an SDK thread, returning a future."""
         return self._submit(lambda: self.change_invisible_duration(message, invisible_duration))
 
-    def _check_receive(self, max_message_num: int, invisible_duration: float) -> None:
+    def _check_receive(self, max_message_num: int) -> None:
+        """The checks the SDK makes before sending (an invalid ``invisible_duration`` is
+        refused by the broker: ``BadRequestException`` code 40011)."""
         self._check_running()
         if not self._subscriptions:
             raise IllegalArgumentException("There is no topic to receive message")
         if not isinstance(max_message_num, int) or max_message_num <= 0:
             raise IllegalArgumentException("max_message_num must be greater than 0")
-        if not isinstance(invisible_duration, int | float) or invisible_duration <= 0:
-            raise IllegalArgumentException("invisible_duration must be greater than 0")
 
 
 class Producer(_Client):
@@ -257,6 +272,10 @@ class Producer(_Client):
             raise IllegalArgumentException("topic has not been set yet.")
         if not message.body:
             raise IllegalArgumentException("body should not be blank.")
+        if len(message.body) > MAX_BODY_SIZE:
+            raise IllegalArgumentException(
+                f"Message body size exceeds the threshold, max size={MAX_BODY_SIZE} bytes"
+            )
         record = message.to_record()
         record["born_host"] = self._host
         result = self._broker.send(record, self.client_configuration.request_timeout)

@@ -85,6 +85,7 @@ class EmailService:
         self._in_flight = 0
         self._peak_in_flight = 0
         self._hang_generation = 0
+        self._hanging = 0  # calls hung right now
 
     def send(
         self,
@@ -134,14 +135,18 @@ class EmailService:
         """Block until ``timeout`` (raising EmailTimeout) or until hung calls are released."""
         with self._released:
             self._counts["hung"] += 1
+            self._hanging += 1
             generation = self._hang_generation
             deadline = None if timeout is None else time.monotonic() + timeout
-            while generation == self._hang_generation:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    self._counts["timeouts"] += 1
-                    raise EmailTimeout(f"email API hung; gave up after {timeout:g}s")
-                self._released.wait(remaining)
+            try:
+                while generation == self._hang_generation:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        self._counts["timeouts"] += 1
+                        raise EmailTimeout(f"email API hung; gave up after {timeout:g}s")
+                    self._released.wait(remaining)
+            finally:
+                self._hanging -= 1
         raise EmailFailed("503 Service Unavailable (hung call released)")
 
     def _count(self, name: str) -> None:
@@ -174,6 +179,8 @@ class EmailService:
         unknown = set(knobs) - EmailKnobs.names()
         if unknown:
             raise EmailBadRequest(f"unknown email knob(s): {', '.join(sorted(unknown))}")
+        for name, value in knobs.items():
+            _check_email_knob(name, value)
         with self._lock:
             self._knobs = EmailKnobs(**{**asdict(self._knobs), **knobs})
             return asdict(self._knobs)
@@ -183,7 +190,7 @@ class EmailService:
         with self._released:
             self._hang_generation += 1
             self._released.notify_all()
-            return self._in_flight
+            return self._hanging
 
     def deliveries(self) -> list[dict[str, Any]]:
         """Every accepted delivery, oldest first."""
@@ -211,6 +218,18 @@ class EmailService:
             self._peak_in_flight = self._in_flight
 
 
+def _check_email_knob(name: str, value: Any) -> None:
+    """Refuse a knob value of the wrong type or range (EmailBadRequest)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise EmailBadRequest(f"{name} must be a number, got {value!r}")
+    if name == "max_concurrency" and (not isinstance(value, int) or value < 0):
+        raise EmailBadRequest("max_concurrency must be an integer >= 0 (0: no limit)")
+    if name.endswith("_rate") and not 0 <= value <= 1:
+        raise EmailBadRequest(f"{name} must be between 0 and 1")
+    if name == "latency" and value < 0:
+        raise EmailBadRequest("latency must be >= 0")
+
+
 class _HttpEmailService:
     """An :class:`EmailService` served by ``python -m fakemq serve``, same methods."""
 
@@ -220,7 +239,14 @@ class _HttpEmailService:
         self._proxy = HttpProxy(base_url, "email", request_timeout)
         self.name = base_url
 
-    def send(self, to, subject, body, idempotency_key=None, timeout=None) -> dict[str, Any]:
+    def send(
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
         limit = None if timeout is None else timeout + 2
         return self._proxy.call(
             "send",

@@ -9,6 +9,8 @@ from .exceptions import IllegalArgumentException
 
 TOPIC_PATTERN = re.compile(r"^[%a-zA-Z0-9_-]+$")
 DEFAULT_ENDPOINTS = "memory://default"
+FILTER_TYPE_TAG = 1  # rocketmq.grpc_protocol.FilterType.TAG
+MAX_BODY_SIZE = 4 * 1024 * 1024  # the SDK refuses bodies over 4 MiB
 
 
 class Credentials:
@@ -23,14 +25,15 @@ class ClientConfiguration:
     """Where the broker is and how long one request may take.
 
     ``endpoints`` is ``memory://NAME`` (an in-process broker), ``http://HOST:PORT`` or
-    ``HOST:PORT`` (a broker served by ``python -m fakemq serve``). ``request_timeout`` is in
-    seconds; the fake accepts floats.
+    ``HOST:PORT`` (a broker served by ``python -m fakemq serve``). ``credentials`` is required,
+    as in the SDK (pass ``Credentials()`` for none). ``request_timeout`` is in seconds; the fake
+    accepts floats.
     """
 
     def __init__(
         self,
         endpoints: str,
-        credentials: Credentials | None = None,
+        credentials: Credentials,
         namespace: str = "",
         request_timeout: float = 3,
     ) -> None:
@@ -45,14 +48,25 @@ class ClientConfiguration:
 
 
 class FilterExpression:
-    """A tag filter: ``"*"`` matches every message, ``"a||b"`` matches tags ``a`` or ``b``."""
+    """A tag filter: ``"*"`` matches every message, ``"a||b"`` matches tags ``a`` or ``b``.
+
+    ``filter_type`` is accepted for signature compatibility; only tag filters exist in the fake
+    (the SDK's ``FilterType.TAG`` is 1, and ``"TAG"`` is accepted too). SQL92 filters raise.
+    """
 
     TAG_EXPRESSION_SUB_ALL = "*"
 
-    def __init__(self, expression: str = TAG_EXPRESSION_SUB_ALL) -> None:
+    def __init__(
+        self, expression: str = TAG_EXPRESSION_SUB_ALL, filter_type: int | str = FILTER_TYPE_TAG
+    ) -> None:
         if not expression or not expression.strip():
             raise IllegalArgumentException("filter expression should not be blank")
+        if filter_type not in (FILTER_TYPE_TAG, "TAG"):
+            raise IllegalArgumentException(
+                f"fakemq supports tag filters only, not filter_type {filter_type!r}"
+            )
         self.expression = expression.strip()
+        self.filter_type = FILTER_TYPE_TAG
 
     def __repr__(self) -> str:
         return f"FilterExpression({self.expression!r})"
@@ -148,8 +162,10 @@ class Message:
 
     def add_property(self, key: str, value: str) -> None:
         """Add a user property (both strings, not blank)."""
-        if not key or not value:
-            raise IllegalArgumentException("property key and value should not be blank.")
+        if not key or not key.strip():
+            raise IllegalArgumentException("key should not be blank.")
+        if not value or not value.strip():
+            raise IllegalArgumentException("value should not be blank.")
         self.properties[key] = value
 
     def __repr__(self) -> str:

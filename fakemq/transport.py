@@ -24,6 +24,11 @@ from .exceptions import (
 )
 
 _BYTES = "__bytes__"
+_thread_clients = threading.local()  # per thread: {base_url: httpx.Client}
+# The server gives up on a call after request_timeout (a paused broker, say) and answers with
+# ProxyTimeoutException; the client waits this much longer for that answer, then raises the
+# same exception itself (a server that does not answer at all).
+ANSWER_MARGIN = 0.25
 
 
 def encode(value: Any) -> Any:
@@ -71,14 +76,18 @@ class HttpProxy:
         self.base_url = base_url
         self.service = service
         self.request_timeout = request_timeout
-        self._local = threading.local()
 
     def _client(self) -> httpx.Client:
-        # One connection pool per thread keeps concurrent long polls from queueing on each other.
-        client = getattr(self._local, "client", None)
+        """This thread's HTTP client for ``base_url``, shared by every proxy in the thread.
+
+        One connection pool per thread keeps concurrent long polls from queueing on each
+        other; sharing it across proxies avoids building a client (~20 ms) per SDK object.
+        """
+        clients: dict[str, httpx.Client] = _thread_clients.__dict__.setdefault("by_url", {})
+        client = clients.get(self.base_url)
         if client is None:
             limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-            client = self._local.client = httpx.Client(base_url=self.base_url, limits=limits)
+            client = clients[self.base_url] = httpx.Client(base_url=self.base_url, limits=limits)
         return client
 
     def call(self, method: str, timeout: float | None = None, **arguments: Any) -> Any:
@@ -136,7 +145,9 @@ class HttpBroker:
         self.name = base_url
 
     def send(self, record: dict[str, Any], timeout: float = 3.0) -> dict[str, Any]:
-        return self._proxy.call("send", timeout=timeout + 1, record=record, request_timeout=timeout)
+        return self._proxy.call(
+            "send", timeout=timeout + ANSWER_MARGIN, record=record, request_timeout=timeout
+        )
 
     def receive(
         self,
@@ -145,21 +156,24 @@ class HttpBroker:
         max_message_num: int,
         invisible_duration: float,
         await_duration: float,
+        timeout: float | None = None,
     ) -> list[dict[str, Any]]:
+        request_timeout = self._proxy.request_timeout if timeout is None else timeout
         return self._proxy.call(
             "receive",
-            timeout=self._proxy.request_timeout + await_duration,
+            timeout=request_timeout + await_duration + ANSWER_MARGIN,
             group=group,
             subscriptions=subscriptions,
             max_message_num=max_message_num,
             invisible_duration=invisible_duration,
             await_duration=await_duration,
+            request_timeout=request_timeout,
         )
 
     def ack(self, group: str, topic: str, receipt_handle: str, timeout: float = 3.0) -> None:
         self._proxy.call(
             "ack",
-            timeout=timeout + 1,
+            timeout=timeout + ANSWER_MARGIN,
             group=group,
             topic=topic,
             receipt_handle=receipt_handle,
@@ -176,7 +190,7 @@ class HttpBroker:
     ) -> str:
         return self._proxy.call(
             "change_invisible_duration",
-            timeout=timeout + 1,
+            timeout=timeout + ANSWER_MARGIN,
             group=group,
             topic=topic,
             receipt_handle=receipt_handle,

@@ -53,3 +53,21 @@ def pytest_runtest_call(item: pytest.Item):
         return (yield)
     except ImplError as error:
         pytest.fail(str(error), pytrace=False)
+
+
+# ---- helper processes (course.processes) ----------------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+
+from course.processes import ServedProcess, serve_fakemq  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def fakemq_server() -> Iterator[ServedProcess]:
+    """One ``python -m fakemq serve`` subprocess for the whole session (see course.processes).
+
+    Its state is shared: call ``BrokerAdmin(fakemq_server.url).reset()`` and use unique topic
+    and group names in each test. The process is stopped at the end of the session.
+    """
+    with serve_fakemq() as served:
+        yield served
