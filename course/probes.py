@@ -148,8 +148,11 @@ class LatencyReport:
 class LatencyProbe:
     """Call ``GET path`` every ``interval`` seconds and record each call's latency.
 
-    ``client`` is an ``httpx.AsyncClient`` (over ASGI in tests, or a real URL). A call that
-    is in flight when the probe stops is counted with its latency so far.
+    ``client`` is an ``httpx.AsyncClient`` (over ASGI in tests, or a real URL). Latency is
+    counted from when the call was *due*, not from when the probe got round to sending it: a
+    client outside the process does not wait for the server's loop before it sends, so a
+    request due during a stall sees the stall. A call in flight when the probe stops counts
+    with its latency so far.
     """
 
     def __init__(
@@ -161,21 +164,23 @@ class LatencyProbe:
         self.report: LatencyReport | None = None
         self._latencies: list[float] = []
         self._errors = 0
-        self._call_started: float | None = None
+        self._due: float | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
+        self._due = time.perf_counter()
         while True:
-            self._call_started = time.perf_counter()
+            await asyncio.sleep(max(0.0, self._due - time.perf_counter()))
             try:
                 response = await self.client.get(self.path)
                 if response.status_code >= 400:
                     self._errors += 1
             except httpx.HTTPError:
                 self._errors += 1
-            self._latencies.append(time.perf_counter() - self._call_started)
-            self._call_started = None
-            await asyncio.sleep(self.interval)
+            finished = time.perf_counter()
+            self._latencies.append(finished - self._due)
+            # The next call is due one interval later, but never before this one finished.
+            self._due = max(self._due + self.interval, finished)
 
     def start(self) -> None:
         """Start calling on the running loop."""
@@ -186,8 +191,8 @@ class LatencyProbe:
     async def stop(self) -> LatencyReport:
         """Stop calling and return the report."""
         latencies = list(self._latencies)
-        if self._call_started is not None:
-            latencies.append(time.perf_counter() - self._call_started)
+        if self._due is not None and time.perf_counter() > self._due:
+            latencies.append(time.perf_counter() - self._due)
         if self._task is not None:
             self._task.cancel()
             try:

@@ -1,0 +1,69 @@
+"""An idle consumer long-polls an empty topic: is the event loop still free?
+
+Measures event-loop lag (sleep overshoot) and ``/health`` latency while the consumer waits in
+``receive`` for ``await_duration`` seconds. A consumer that calls the SDK's blocking receive on
+the loop freezes it for the whole poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from ..impl import Impl
+from ..probes import LatencyProbe, LoopLagProbe
+from ..testing import running
+from . import Endpoints, make_app
+
+
+@dataclass
+class LoopFreeze:
+    await_duration: float
+    max_lag: float
+    ticks: int
+    expected_ticks: float
+    health_max: float
+    health_median: float
+    health_calls: int
+
+    @property
+    def healthy(self) -> bool:
+        """Lag and /health latency stay at most a tenth of the long poll."""
+        limit = 0.1 * self.await_duration
+        return self.max_lag <= limit and self.health_max <= limit
+
+    @property
+    def broken(self) -> bool:
+        """Lag and /health latency reach at least half the long poll."""
+        limit = 0.5 * self.await_duration
+        return self.max_lag >= limit and self.health_max >= limit
+
+
+async def run(impl: Impl, await_duration: float = 1.5, window: float | None = None) -> LoopFreeze:
+    window = window if window is not None else 2 * await_duration
+    endpoints = Endpoints.fresh()
+    app = make_app(
+        impl,
+        endpoints,
+        await_duration=await_duration,
+        heartbeat_seconds=1.0,
+        model_load_seconds=0.01,
+        poll_interval=0.05,
+    )
+    async with running(app) as client:
+        lag = LoopLagProbe(interval=0.01)
+        latency = LatencyProbe(client, "/health", interval=0.02)
+        lag.start()
+        latency.start()
+        await asyncio.sleep(window)
+        latency_report = await latency.stop()
+        lag_report = await lag.stop()
+    return LoopFreeze(
+        await_duration=await_duration,
+        max_lag=lag_report.max_lag,
+        ticks=lag_report.ticks,
+        expected_ticks=lag_report.expected_ticks,
+        health_max=latency_report.max,
+        health_median=latency_report.median,
+        health_calls=len(latency_report.latencies),
+    )

@@ -1,0 +1,60 @@
+"""Shutdown is asked for while the consumer long-polls: how long until the service is down?
+
+The request comes from another thread (like a signal), lands on the loop with
+``call_soon_threadsafe``, and the lifespan then shuts down. A consumer blocking the loop in
+``receive`` delays both until the poll returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+
+from ..impl import Impl
+from ..testing import running
+from . import Endpoints, make_app
+
+
+@dataclass
+class ShutdownDuringPoll:
+    await_duration: float
+    shutdown_seconds: float
+
+    @property
+    def healthy(self) -> bool:
+        return self.shutdown_seconds <= 0.1 * self.await_duration
+
+    @property
+    def broken(self) -> bool:
+        return self.shutdown_seconds >= 0.5 * self.await_duration
+
+
+async def run(
+    impl: Impl, await_duration: float = 1.5, ask_after: float = 0.3
+) -> ShutdownDuringPoll:
+    endpoints = Endpoints.fresh()
+    app = make_app(
+        impl,
+        endpoints,
+        await_duration=await_duration,
+        heartbeat_seconds=1.0,
+        model_load_seconds=0.01,
+        poll_interval=0.05,
+    )
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    asked_at: list[float] = []
+
+    def ask_to_stop() -> None:
+        asked_at.append(time.perf_counter())
+        loop.call_soon_threadsafe(stop.set)
+
+    async with running(app, shutdown_timeout=await_duration + 10):
+        timer = threading.Timer(ask_after, ask_to_stop)
+        timer.start()
+        await stop.wait()
+    done = time.perf_counter()
+    timer.join()
+    return ShutdownDuringPoll(await_duration, done - asked_at[0])
