@@ -60,12 +60,14 @@ def free_port(host: str = LOOPBACK) -> int:
 
 @contextmanager
 def serve_fakemq(
-    port: int | None = None, start_timeout: float = START_TIMEOUT
+    port: int | None = None,
+    start_timeout: float = START_TIMEOUT,
+    stop_timeout: float = STOP_TIMEOUT,
 ) -> Iterator[ServedProcess]:
     """Run ``python -m fakemq serve`` on a free loopback port until the block ends."""
     port = port or free_port()
     command = [sys.executable, "-m", "fakemq", "serve", "--host", LOOPBACK, "--port", str(port)]
-    with _serve(command, port, os.environ.copy(), start_timeout) as served:
+    with _serve(command, port, os.environ.copy(), start_timeout, stop_timeout) as served:
         yield served
 
 
@@ -74,20 +76,27 @@ def serve_stage(
     package: str,
     env: Mapping[str, str] | None = None,
     start_timeout: float = START_TIMEOUT,
+    stop_timeout: float = STOP_TIMEOUT,
 ) -> Iterator[ServedProcess]:
     """Run ``python -m <package>`` with ``HOST``/``PORT`` set to a free loopback port.
 
-    ``env`` adds to (and overrides) the current environment, e.g. ``MQ_ENDPOINTS``.
+    ``env`` adds to the current environment (e.g. ``MQ_ENDPOINTS``); ``HOST`` and ``PORT``
+    always name the port this function picked.
     """
     port = free_port()
-    environment = {**os.environ, "HOST": LOOPBACK, "PORT": str(port), **(env or {})}
-    with _serve([sys.executable, "-m", package], port, environment, start_timeout) as served:
+    environment = {**os.environ, **(env or {}), "HOST": LOOPBACK, "PORT": str(port)}
+    command = [sys.executable, "-m", package]
+    with _serve(command, port, environment, start_timeout, stop_timeout) as served:
         yield served
 
 
 @contextmanager
 def _serve(
-    command: Sequence[str], port: int, env: dict[str, str], start_timeout: float
+    command: Sequence[str],
+    port: int,
+    env: dict[str, str],
+    start_timeout: float,
+    stop_timeout: float,
 ) -> Iterator[ServedProcess]:
     """Start ``command``, wait for its health check, yield it, and always stop it."""
     output = tempfile.TemporaryFile()
@@ -104,7 +113,7 @@ def _serve(
         _wait_healthy(served, start_timeout)
         yield served
     finally:
-        stop(process)
+        stop(process, stop_timeout)
         output.close()
 
 

@@ -81,12 +81,16 @@ class MQ:
         subscription: dict[str, FilterExpression] | None = None,
         await_duration: float = 0.3,
         start: bool = True,
+        request_timeout: float = 3,
     ) -> SimpleConsumer:
         """A consumer of this test's topic (started unless ``start=False``)."""
         if subscription is None:
             subscription = {self.topic: FilterExpression()}
         consumer = SimpleConsumer(
-            self.config(), group or self.group, subscription, await_duration=await_duration
+            self.config(request_timeout),
+            group or self.group,
+            subscription,
+            await_duration=await_duration,
         )
         if start:
             consumer.startup()

@@ -283,9 +283,7 @@ def test_tag_filters(mq) -> None:
     for tag in ("a", "b", "c", None):
         mq.send(f"{tag}".encode(), tag=tag)
     everything = mq.consumer(group=f"{mq.group}-all")
-    some = mq.consumer(
-        group=f"{mq.group}-ab", subscription={mq.topic: FilterExpression("a||b")}
-    )
+    some = mq.consumer(group=f"{mq.group}-ab", subscription={mq.topic: FilterExpression("a||b")})
     assert sorted(m.body for m in everything.receive(10, 10)) == [b"None", b"a", b"b", b"c"]
     assert sorted(m.tag for m in some.receive(10, 10)) == ["a", "b"]
     assert some.receive(10, 10) == []
