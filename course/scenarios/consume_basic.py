@@ -11,7 +11,7 @@ from fakemq import EmailProvider
 
 from ..impl import Impl
 from ..testing import running
-from . import Endpoints, make_app, publish, wait_until
+from . import Endpoints, has_consumer, make_app, publish, wait_until
 
 
 @dataclass
@@ -28,7 +28,9 @@ class ConsumeBasic:
             self.processed == self.published and self.heartbeats >= 1 and self.health_status == 200
         )
 
-    broken = False
+    @property
+    def broken(self) -> bool:
+        return self.processed == 0
 
 
 class _Count(logging.Handler):
@@ -63,8 +65,9 @@ async def run(impl: Impl, messages: int = 5, await_duration: float = 0.3) -> Con
         async with running(app, startup_timeout=5) as client:
             startup = time.perf_counter() - started
             await asyncio.to_thread(publish, endpoints, messages)
-            await wait_until(lambda: email.stats()["accepted"] >= messages, within=10)
-            await wait_until(lambda: heartbeats.count >= 1, within=2)
+            patience = 10 if has_consumer(impl) else 1  # no consumer: nothing will come
+            await wait_until(lambda: email.stats()["accepted"] >= messages, within=patience)
+            await wait_until(lambda: heartbeats.count >= 1, within=patience / 5)
             status = (await client.get("/health")).status_code
     finally:
         consumer_log.removeHandler(heartbeats)

@@ -32,8 +32,10 @@ class ShutdownDuringPoll:
 
 
 async def run(
-    impl: Impl, await_duration: float = 1.5, ask_after: float = 0.3
+    impl: Impl, await_duration: float = 1.5, ask_after: float | None = None
 ) -> ShutdownDuringPoll:
+    """Ask for shutdown ``ask_after`` seconds in (default: a fifth of the long poll)."""
+    ask_after = ask_after if ask_after is not None else await_duration / 5
     endpoints = Endpoints.fresh()
     app = make_app(
         impl,
