@@ -1,0 +1,1 @@
+"""The service loads its resources once, in the lifespan, before it serves any request."""
