@@ -141,15 +141,10 @@ def _print_stat(changes: list[diffs.FileDiff]) -> None:
 # --------------------------------------------------------------------------------- test, check
 
 
-def _passthrough(extra: Sequence[str]) -> list[str]:
-    extra = list(extra)
-    return extra[1:] if extra[:1] == ["--"] else extra
-
-
 def cmd_test(args: argparse.Namespace) -> int:
     """Run the stage's tests with pytest."""
     stage = find_existing(args.stage)
-    extra = _passthrough(args.pytest_args)
+    extra = list(args.pytest_args)
     console.print(f"[dim]$ pytest tests/{stage.package} {' '.join(extra)}[/]")
     return checking.run_tests(stage, extra)
 
@@ -172,7 +167,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"checking [bold]{display(copy)}[/] against the acceptance tests of stage {stage.label}…",
         soft_wrap=True,
     )
-    run = checking.check_copy(stage, copy, _passthrough(args.pytest_args))
+    run = checking.check_copy(stage, copy, list(args.pytest_args))
     if not run.results:
         tail = "\n".join(run.output.strip().splitlines()[-20:])
         console.print(Text(tail, style="dim"))
@@ -310,16 +305,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(options, console)
 
 
-def cmd_matrix(args: argparse.Namespace) -> int:
-    """Delegate to course.matrix when it exists."""
+def _matrix_available() -> bool:
     try:
-        matrix = importlib.import_module("course.matrix")
+        importlib.import_module("course.matrix")
     except ModuleNotFoundError as error:
         if error.name != "course.matrix":
             raise
-        raise Fail("the scenario matrix is not available yet", 1) from None
-    result = matrix.main(_passthrough(args.matrix_args))
-    return int(result or 0)
+        return False
+    return True
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    """Delegate to ``course.matrix.main(argv)`` when it exists."""
+    if not _matrix_available():
+        raise Fail("the scenario matrix is not available yet", 1)
+    matrix = importlib.import_module("course.matrix")
+    return int(matrix.main(list(args.matrix_args)) or 0)
 
 
 # ------------------------------------------------------------------------------------ parser
@@ -469,7 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"workspace folder (default ${workspace.ENV_VAR} or work/)",
     )
-    command.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
+    command.add_argument(
+        "pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="after --: passed to pytest"
+    )
 
     command = add(
         "init",
@@ -502,14 +505,28 @@ def build_parser() -> argparse.ArgumentParser:
         "…) against every stage and print a table of measured figures with "
         "pass/fail. Arguments go to the matrix.",
     )
-    command.add_argument("matrix_args", nargs=argparse.REMAINDER, help="passed to the matrix")
+    command.add_argument("matrix_args", nargs="*", metavar="ARGS", help="passed to the matrix")
+    # (main() hands everything after `matrix` to the matrix, options included)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``course`` console script; returns the exit code."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passthrough: list[str] = []
+    if argv[:1] == ["matrix"]:  # the matrix parses its own arguments
+        argv, passthrough = argv[:1], argv[1:]
+        if {"-h", "--help"} & set(passthrough) and not _matrix_available():
+            argv = ["matrix", "--help"]
+    elif "--" in argv:  # everything after -- goes to pytest
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1 :]
     args = parser.parse_args(argv)
+    if hasattr(args, "pytest_args"):
+        args.pytest_args = [*args.pytest_args, *passthrough]
+    if hasattr(args, "matrix_args"):
+        args.matrix_args = passthrough
     try:
         return args.handler(args)
     except (Fail, StageError, WorkspaceError, ExerciseError) as error:
