@@ -33,6 +33,8 @@ def _message(call: pytest.CallInfo[Any], report: pytest.TestReport) -> str:
     if summary.startswith("Failed: "):
         summary = summary.removeprefix("Failed: ")
     lines = [line.strip() for line in summary.splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith('File "'):  # SyntaxError: where, then what
+        return f"{lines[-1]} ({lines[0]})"
     return lines[0] if lines else ""
 
 
