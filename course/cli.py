@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.markdown import Markdown
@@ -26,6 +27,12 @@ from .workspace import WorkspaceError, display
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def say(*objects: Any, **options: Any) -> None:
+    """Print on stdout without wrapping long lines (tables and Markdown still fit the width)."""
+    console.print(*objects, soft_wrap=True, **options)
+
 
 EPILOG = """\
 a learner's day:   course show 4 · course diff 4 · course test 4 · course init · course check 4
@@ -68,7 +75,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             style=style,
         )
     console.print(table)
-    console.print("Read one: course show N · what changed: course diff N · tests: course test N")
+    say("Read one: course show N · what changed: course diff N · tests: course test N")
     return 0
 
 
@@ -78,7 +85,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     readme = stage.path() / "README.md"
     if not readme.is_file():
         raise Fail(f"stage {stage.label} has no README.md yet")
-    console.print(Text(f"stage {stage.label} · day {stage.day} · {stage.title}", style="bold cyan"))
+    say(Text(f"stage {stage.label} · day {stage.day} · {stage.title}", style="bold cyan"))
     console.print(Markdown(readme.read_text("utf-8"), code_theme="ansi_dark"))
     return 0
 
@@ -98,12 +105,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if not before.exists():
         raise Fail(f"stage {before.label} is not written yet, so there is nothing to diff against")
     changes = diffs.diff_stages(before, stage, code_only=args.code_only)
-    console.print(
+    say(
         Text(f"{before.package} → {stage.package}", style="bold cyan")
         + Text("  (both read as stage/; markers left out)", style="dim")
     )
     if not changes:
-        console.print("no differences")
+        say("no differences")
         return 0
     if args.stat:
         _print_stat(changes)
@@ -124,7 +131,8 @@ def _print_stat(changes: list[diffs.FileDiff]) -> None:
     for change in changes:
         total = change.added + change.removed
         scale = min(1.0, 40 / biggest)
-        plus, minus = round(change.added * scale), round(change.removed * scale)
+        plus = max(round(change.added * scale), 1 if change.added else 0)
+        minus = max(round(change.removed * scale), 1 if change.removed else 0)
         line = Text(f" {change.path.ljust(width)} | {total:4d} ")
         line.append("+" * plus, style="green")
         line.append("-" * minus, style="red")
@@ -132,10 +140,10 @@ def _print_stat(changes: list[diffs.FileDiff]) -> None:
             line.append(f"  ({change.status})", style="dim")
         if change.binary:
             line.append("  (binary)", style="dim")
-        console.print(line)
+        say(line)
     added = sum(change.added for change in changes)
     removed = sum(change.removed for change in changes)
-    console.print(f" {len(changes)} files changed, {added} insertions(+), {removed} deletions(-)")
+    say(f" {len(changes)} files changed, {added} insertions(+), {removed} deletions(-)")
 
 
 # --------------------------------------------------------------------------------- test, check
@@ -145,7 +153,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     """Run the stage's tests with pytest."""
     stage = find_existing(args.stage)
     extra = list(args.pytest_args)
-    console.print(f"[dim]$ pytest tests/{stage.package} {' '.join(extra)}[/]")
+    say(f"[dim]$ pytest tests/{stage.package} {' '.join(extra)}[/]")
     return checking.run_tests(stage, extra)
 
 
@@ -163,14 +171,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     root = workspace.workspace_root(args.workspace)
     copy = workspace.exercise_copy(stage, root)
     original = exercises.todos_in(stage.exercise_path())
-    console.print(
+    say(
         f"checking [bold]{display(copy)}[/] against the acceptance tests of stage {stage.label}…",
-        soft_wrap=True,
     )
     run = checking.check_copy(stage, copy, list(args.pytest_args))
     if not run.results:
         tail = "\n".join(run.output.strip().splitlines()[-20:])
-        console.print(Text(tail, style="dim"))
+        say(Text(tail, style="dim"))
         raise Fail(f"no acceptance test ran (pytest exit code {run.returncode}); see above", 1)
     left = exercises.todos_in(copy)
     for result in run.results:
@@ -179,38 +186,35 @@ def cmd_check(args: argparse.Namespace) -> int:
             "  PASS " if passed else "  FAIL ", style="bold green" if passed else "bold red"
         )
         line = mark + Text(result.name) + Text(f"  {result.doc}" if result.doc else "", "dim")
-        console.print(line)
+        say(line)
         if passed:
             continue
         todo = _todo_for(result.message, left or original)
         if todo is not None and "NotImplementedError" in result.message:
             where = f"{display(copy / todo.file)}:{todo.line}" if left else todo.file
             text = f"         not written yet: TODO at {where}: {todo.hint}"
-            console.print(Text(text, style="yellow"), soft_wrap=True)
+            say(Text(text, style="yellow"))
         else:
-            console.print(Text(f"         {result.message}", style="red"), soft_wrap=True)
+            say(Text(f"         {result.message}", style="red"))
     failed = [result for result in run.results if result.outcome in ("failed", "error")]
     total = len(run.results)
     if not failed and run.returncode == 0:
-        console.print(
-            f"[bold green]all {total} acceptance tests pass[/]: stage {stage.label} done."
-        )
-        console.print(f"Compare with the course's version: course diff {stage.number}")
+        say(f"[bold green]all {total} acceptance tests pass[/]: stage {stage.label} done.")
+        say(f"Compare with the course's version: course diff {stage.number}")
         return 0
-    console.print(f"[bold red]{len(failed)} of {total} acceptance tests fail.[/]")
+    say(f"[bold red]{len(failed)} of {total} acceptance tests fail.[/]")
     if left:
-        console.print("[yellow]TODOs left in your copy:[/]")
+        say("[yellow]TODOs left in your copy:[/]")
         for todo in left:
             where = f"{display(copy / todo.file)}:{todo.line}"
-            console.print(f"  {where}  {todo.hint}", markup=False, soft_wrap=True)
+            say(f"  {where}  {todo.hint}", markup=False)
     elif original:
-        console.print("[yellow]The exercise's hints:[/]")
+        say("[yellow]The exercise's hints:[/]")
         for todo in original:
-            console.print(f"  {todo.where}  {todo.hint}", markup=False, soft_wrap=True)
-    console.print(
+            say(f"  {todo.where}  {todo.hint}", markup=False)
+    say(
         f"More: course show {stage.number} · full pytest output: course test "
         f"{stage.number} -- -m acceptance --impl {display(copy)}",
-        soft_wrap=True,
     )
     return 1
 
@@ -225,11 +229,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     report = workspace.init(chosen, workspace=root, force=args.force)
     where = display(root)
     for stage in report.copied:
-        console.print(f"[green]copied[/]      exercises/{stage.package} → {where}/{stage.package}")
+        say(f"[green]copied[/]      exercises/{stage.package} → {where}/{stage.package}")
     for stage in report.overwritten:
-        console.print(f"[yellow]overwritten[/] {where}/{stage.package} with a fresh copy (--force)")
+        say(f"[yellow]overwritten[/] {where}/{stage.package} with a fresh copy (--force)")
     for stage in report.kept:
-        console.print(
+        say(
             f"[dim]kept[/]        {where}/{stage.package} (exists; `course init "
             f"{stage.number} --force` replaces it with a fresh starter)"
         )
@@ -237,12 +241,12 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise Fail("not overwriting your work; pass --force to start over", 1)
     done = report.copied + report.overwritten
     if done:
-        console.print(
+        say(
             f"Your workspace is {where}/ (git ignores it). Next: fill the TODOs, then "
             f"`course check {done[0].number}`."
         )
     else:
-        console.print(f"Nothing to copy: every exercise is already in {where}/.")
+        say(f"Nothing to copy: every exercise is already in {where}/.")
     return 0
 
 
@@ -262,21 +266,21 @@ def cmd_exercises(args: argparse.Namespace) -> int:
         if not report.ok:
             errors.print("[red]error:[/] exercises/ is out of date: run `course exercises`")
             return 1
-        console.print(f"exercises/ is up to date ({len(report.starters)} starters)")
+        say(f"exercises/ is up to date ({len(report.starters)} starters)")
         return 0
     report = exercises.generate()
     for starter in report.starters:
-        console.print(f"[green]exercises/{starter.stage.package}[/]: {len(starter.todos)} TODOs")
+        say(f"[green]exercises/{starter.stage.package}[/]: {len(starter.todos)} TODOs")
     for path in report.written:
-        console.print(f"  wrote   exercises/{path}", style="dim")
+        say(f"  wrote   exercises/{path}", style="dim")
     for path in report.removed:
-        console.print(f"  removed exercises/{path}", style="dim")
+        say(f"  removed exercises/{path}", style="dim")
     for stage in report.unmarked:
         errors.print(
             f"[yellow]warning:[/] {stage.package} has no '# >>> new: <hint>' markers: no exercise"
         )
     if not report.written and not report.removed:
-        console.print("exercises/ was already up to date")
+        say("exercises/ was already up to date")
     return 0
 
 
