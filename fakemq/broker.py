@@ -61,7 +61,12 @@ class Faults:
 
     @classmethod
     def names(cls) -> set[str]:
+        """The knob names."""
         return {f.name for f in fields(cls)}
+
+    def any_set(self) -> bool:
+        """True if some knob differs from its default (calls then need the slow path)."""
+        return self != Faults()
 
 
 @dataclass
@@ -126,8 +131,11 @@ class Broker:
         self._groups: dict[str, dict[str, _GroupTopic]] = {}
         self._max_attempts: dict[str, int] = {}
         self._faults = Faults()
+        self._faults_set = False  # fast path: no knob set, nothing to apply before a call
         self._random = random.Random(seed)
         self._handles = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._id_prefix = uuid.uuid4().hex[:16].upper()  # message ids: prefix + counter
         self._epoch = uuid.uuid4().hex[:8]  # handles from before a purge are never valid after it
 
     # ---- producing -------------------------------------------------------------------
@@ -141,7 +149,7 @@ class Broker:
             raise IllegalArgumentException("body should not be blank.")
         self._before_call("send", timeout)
         stored = _Stored(
-            message_id=uuid.uuid4().hex.upper(),
+            message_id=f"{self._id_prefix}{next(self._message_ids):016X}",
             topic=topic,
             body=bytes(record["body"]),
             tag=record.get("tag"),
@@ -279,6 +287,7 @@ class Broker:
         with self._changed:
             for name, value in knobs.items():
                 setattr(self._faults, name, value)
+            self._faults_set = self._faults.any_set()
             self._changed.notify_all()
             return asdict(self._faults)
 
@@ -294,6 +303,7 @@ class Broker:
         self.purge()
         with self._changed:
             self._faults = Faults()
+            self._faults_set = False
             self._max_attempts.clear()
 
     # ---- internals ---------------------------------------------------------------------
@@ -305,6 +315,8 @@ class Broker:
         that uses it up, or a pause that outlasts it, raises ``ProxyTimeoutException``.
         Receives pass ``wait_if_paused=False``: a paused broker just has nothing for them.
         """
+        if not self._faults_set:
+            return
         faults = self._faults
         deadline = None if timeout is None else time.monotonic() + timeout
         latency = getattr(faults, f"{kind}_latency")
