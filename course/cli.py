@@ -25,6 +25,8 @@ from .markers import Todo
 from .stages import STAGES, StageError, find, find_existing, previous
 from .workspace import WorkspaceError, display
 
+DEFAULT_EMAIL_LATENCY = 0.05
+
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -289,7 +291,7 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Serve a stage with traffic and a live status line."""
-    from .runner import RunOptions, run
+    from .runner import RunOptions, run  # uvicorn and fakemq load only for `course run`
 
     stage = find_existing(args.stage)
     options = RunOptions(
@@ -338,6 +340,13 @@ def _rate(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("a rate is between 0 and 1")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
     return value
 
 
@@ -422,10 +431,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="messages published per second (default 5; 0: none)",
     )
     command.add_argument(
-        "--burst", type=int, default=0, metavar="K", help="publish K messages at once after start"
+        "--burst",
+        type=_count,
+        default=0,
+        metavar="K",
+        help="publish K messages at once after start",
     )
     command.add_argument(
-        "--email-latency", type=_non_negative, metavar="S", help="each email send blocks S seconds"
+        "--email-latency",
+        type=_non_negative,
+        default=DEFAULT_EMAIL_LATENCY,
+        metavar="S",
+        help=f"each email send blocks S seconds (default {DEFAULT_EMAIL_LATENCY:g}, like a real "
+        "email API; 0 for an instant one)",
     )
     command.add_argument(
         "--hang-rate",

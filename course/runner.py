@@ -49,7 +49,7 @@ class RunOptions:
     port: int = 8000
     rate: float = 5.0
     burst: int = 0
-    email_latency: float | None = None
+    email_latency: float | None = 0.05
     hang_rate: float | None = None
     failure_rate: float | None = None
     broker_latency: float | None = None
