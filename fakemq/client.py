@@ -167,14 +167,14 @@ class SimpleConsumer(_Client):
         subscribed to raises ``IllegalArgumentException``: it is almost always a typo.
         """
         self._check_running()
-        if topic not in self._subscriptions:
+        if self._subscriptions.pop(topic, None) is None:
             raise IllegalArgumentException(f"not subscribed to topic {topic!r}")
-        del self._subscriptions[topic]
 
     def receive(self, max_message_num: int, invisible_duration: float) -> list[Message]:
         """Lease up to ``max_message_num`` messages. Blocks up to ``await_duration`` seconds."""
         self._check_receive(max_message_num)
-        subscriptions = {t: f.expression for t, f in self._subscriptions.items()}
+        # A snapshot: another thread may subscribe or unsubscribe meanwhile.
+        subscriptions = {t: f.expression for t, f in self.subscriptions.items()}
         records = self._broker.receive(
             self.consumer_group,
             subscriptions,
