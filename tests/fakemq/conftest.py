@@ -79,7 +79,7 @@ class MQ:
         self,
         group: str | None = None,
         subscription: dict[str, FilterExpression] | None = None,
-        await_duration: float = 0.3,
+        await_duration: float = 0.2,
         start: bool = True,
         request_timeout: float = 3,
     ) -> SimpleConsumer:

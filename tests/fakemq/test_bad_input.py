@@ -253,7 +253,7 @@ def silent_server() -> Iterator[str]:
 
 
 def test_silent_server_times_out_within_the_request_timeout(silent_server: str) -> None:
-    config = ClientConfiguration(silent_server, Credentials(), request_timeout=0.4)
+    config = ClientConfiguration(silent_server, Credentials(), request_timeout=0.3)
     producer = Producer(config)
     consumer = SimpleConsumer(config, "group", {"topic": FilterExpression()}, await_duration=0.2)
     outgoing = Message()
@@ -262,8 +262,8 @@ def test_silent_server_times_out_within_the_request_timeout(silent_server: str) 
     consumer.startup()
     try:
         for call, budget in (
-            (lambda: producer.send(outgoing), 0.4),
-            (lambda: consumer.receive(1, 10), 0.4 + 0.2),  # request timeout + long poll
+            (lambda: producer.send(outgoing), 0.3),
+            (lambda: consumer.receive(1, 10), 0.3 + 0.2),  # request timeout + long poll
         ):
             started = time.monotonic()
             with pytest.raises(ProxyTimeoutException):

@@ -67,7 +67,7 @@ def test_latency_beyond_the_call_timeout_raises_email_timeout(email: EmailProvid
 
 
 def test_excess_concurrent_calls_get_429(email: EmailProvider) -> None:
-    email.configure(latency=1.0, max_concurrency=2)
+    email.configure(latency=0.6, max_concurrency=2)
     callers = 5
     start = threading.Barrier(callers)
     outcomes: list[str] = []
