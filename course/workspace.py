@@ -96,6 +96,9 @@ def exercise_copy(stage: Stage, workspace: Path) -> Path:
     """The learner's copy of ``stage``'s exercise; :class:`WorkspaceError` if it is missing."""
     target = workspace / stage.package
     if not (target / "__init__.py").is_file():
+        if not (stage.exercise_path() / "__init__.py").is_file():
+            first = "it is the starting point" if stage.number == 1 else "not yet"
+            raise WorkspaceError(f"stage {stage.label} has no exercise ({first})")
         raise WorkspaceError(
             f"no workspace copy of exercise {stage.number:02d} at {display(target)}: "
             "run `course init` first"
