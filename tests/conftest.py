@@ -8,11 +8,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from course.impl import Impl, ImplError, load_impl
+from course.processes import ServedProcess, serve_fakemq
 
 STAGE_DIR = re.compile(r"^stage\d\d_[a-z0-9_]+$")
 
@@ -56,10 +58,6 @@ def pytest_runtest_call(item: pytest.Item):
 
 
 # ---- helper processes (course.processes) ----------------------------------------------
-
-from collections.abc import Iterator  # noqa: E402
-
-from course.processes import ServedProcess, serve_fakemq  # noqa: E402
 
 
 @pytest.fixture(scope="session")
