@@ -17,6 +17,8 @@ from typing import Any
 
 from .impl import Impl, ImplError, load_impl
 from .scenarios import (
+    blocking_worker,
+    burst,
     consume_basic,
     has_consumer,
     lazy_model,
@@ -78,7 +80,26 @@ def scenarios(poll: float = 1.0) -> tuple[Scenario, ...]:
             lambda r: f"shutdown {_ms(r.shutdown_seconds)}",
             has_consumer,
         ),
+        Scenario(
+            "burst",
+            "does a 2,000-message burst stay bounded in the process?",
+            lambda impl: burst.run(impl, 2_000),
+            lambda r: f"held {r.peak_held}, {r.peak_tasks} tasks, {r.peak_in_flight} sends at once",
+            has_consumer,
+        ),
+        Scenario(
+            "blocking worker",
+            "do more workers add throughput when sends block?",
+            lambda impl: blocking_worker.run(impl),
+            lambda r: f"8 vs 1 workers: {r.speedup:.1f}x, lag {_ms(r.lag_many)}",
+            has_workers,
+        ),
     )
+
+
+def has_workers(impl: Impl) -> bool:
+    """True if the stage has a WORKERS setting (stage 05 on)."""
+    return has_consumer(impl) and "workers" in impl.get("settings", "Settings").__dataclass_fields__
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course.scenarios import consume_basic, loop_freeze, publish_during_poll, shutdown_during_poll
+from course.scenarios import loop_freeze, publish_during_poll, shutdown_during_poll
 
 
 @pytest.mark.acceptance
@@ -31,10 +31,3 @@ async def test_message_published_during_a_poll_starts_at_once(impl):
 async def test_shutdown_does_not_wait_for_the_poll(impl):
     result = await shutdown_during_poll.run(impl, await_duration=1.5)
     assert result.shutdown_seconds <= 0.1 * result.await_duration, result
-
-
-@pytest.mark.acceptance
-@pytest.mark.timeout(30)
-async def test_still_consumes_while_serving(impl):
-    result = await consume_basic.run(impl, messages=5)
-    assert result.healthy, result
