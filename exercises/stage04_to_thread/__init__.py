@@ -1,0 +1,1 @@
+"""The service consumes the `email` topic in a background task; blocking calls leave the loop."""
