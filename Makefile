@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+ and make:
-#   make run    serve the most advanced stage on the embedded fake MQ (make run STAGE=3 for stage 3)
-#   make test   lint, check generated files, run the whole test suite
+#   make run    serve the most advanced stage on the embedded fake MQ, with steady synthetic
+#               traffic and a live status line (make run STAGE=3 for stage 3; Ctrl-C stops)
+#   make test   lint, then the whole test suite (it also checks that exercises/ is fresh)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 run: $(STAMP)
 	@test -n "$(STAGE_DIR)" || { echo "no stage $(STAGE)"; exit 2; }
-	$(BIN)/python -m $(STAGE_DIR)
+	$(BIN)/course run $(STAGE_DIR)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
