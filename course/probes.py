@@ -5,7 +5,7 @@
 - :class:`LatencyProbe` calls an HTTP endpoint (``/health``) over and over and records how
   long each call took, as a client of the service would see it.
 
-Thresholds (see COURSE.md section 8) that hold on a busy 2-core machine, for a block of at
+Thresholds that hold on a busy 2-core machine, for a block of at
 least 200 ms: "blocked" is ``max_lag >= 0.5 × block`` or fewer than half the expected ticks;
 "not blocked" is ``max_lag <= 0.25 × block`` and at least half the expected ticks.
 """

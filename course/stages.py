@@ -1,6 +1,6 @@
 """The ten stages of the course: what each adds, when to study it, what it leaves unsolved.
 
-The table here is the course plan (COURSE.md section 4). It describes every stage, written or
+The table here is the course plan. It describes every stage, written or
 not; :func:`Stage.exists` says whether a stage's package is on disk yet, so the CLI can list
 stages that are still to come.
 """

@@ -1,6 +1,6 @@
 """The service: ``GET /health`` and ``POST /work``.
 
-The model is loaded on first use, inside a request. That is the weakness of this stage: the
+The model is loaded on first use, inside a request. That is the weakness here: the
 first request pays for the load, and requests that arrive together each load it again.
 """
 

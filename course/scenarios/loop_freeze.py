@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from fakemq import EmailProvider
+
 from ..impl import Impl
 from ..probes import LatencyProbe, LoopLagProbe
 from ..testing import running
-from . import Endpoints, make_app
+from . import Endpoints, make_app, publish, wait_until
 
 
 @dataclass
@@ -25,12 +27,13 @@ class LoopFreeze:
     health_max: float
     health_median: float
     health_calls: int
+    consumed: bool  # a message published after the window was processed: the consumer runs
 
     @property
     def healthy(self) -> bool:
-        """Lag and /health latency stay at most a tenth of the long poll."""
+        """Lag and /health latency stay at most a tenth of the long poll, and it consumes."""
         limit = 0.1 * self.await_duration
-        return self.max_lag <= limit and self.health_max <= limit
+        return self.consumed and self.max_lag <= limit and self.health_max <= limit
 
     @property
     def broken(self) -> bool:
@@ -58,6 +61,10 @@ async def run(impl: Impl, await_duration: float = 1.5, window: float | None = No
         await asyncio.sleep(window)
         latency_report = await latency.stop()
         lag_report = await lag.stop()
+        # An app that never polls would pass the timing checks: show that it consumes.
+        await asyncio.to_thread(publish, endpoints, 1)
+        email = EmailProvider(endpoints.email)
+        consumed = await wait_until(lambda: email.stats()["accepted"] >= 1, within=5)
     return LoopFreeze(
         await_duration=await_duration,
         max_lag=lag_report.max_lag,
@@ -66,4 +73,5 @@ async def run(impl: Impl, await_duration: float = 1.5, window: float | None = No
         health_max=latency_report.max,
         health_median=latency_report.median,
         health_calls=len(latency_report.latencies),
+        consumed=consumed,
     )

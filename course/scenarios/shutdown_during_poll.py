@@ -12,19 +12,22 @@ import threading
 import time
 from dataclasses import dataclass
 
+from fakemq import EmailProvider
+
 from ..impl import Impl
 from ..testing import running
-from . import Endpoints, make_app
+from . import Endpoints, make_app, publish, wait_until
 
 
 @dataclass
 class ShutdownDuringPoll:
     await_duration: float
     shutdown_seconds: float
+    consumed: bool  # a message published first was processed: the consumer was running
 
     @property
     def healthy(self) -> bool:
-        return self.shutdown_seconds <= 0.1 * self.await_duration
+        return self.consumed and self.shutdown_seconds <= 0.1 * self.await_duration
 
     @property
     def broken(self) -> bool:
@@ -53,10 +56,14 @@ async def run(
         asked_at.append(time.perf_counter())
         loop.call_soon_threadsafe(stop.set)
 
+    email = EmailProvider(endpoints.email)
     async with running(app, shutdown_timeout=await_duration + 10):
+        # An app that never polls would shut down at once: show that this one consumes.
+        await asyncio.to_thread(publish, endpoints, 1)
+        consumed = await wait_until(lambda: email.stats()["accepted"] >= 1, within=5)
         timer = threading.Timer(ask_after, ask_to_stop)
         timer.start()
         await stop.wait()
     done = time.perf_counter()
     timer.join()
-    return ShutdownDuringPoll(await_duration, done - asked_at[0])
+    return ShutdownDuringPoll(await_duration, done - asked_at[0], consumed)

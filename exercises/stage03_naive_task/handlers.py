@@ -10,7 +10,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from fakemq import EmailError, EmailProvider, Message, Producer
+from fakemq import ClientException, EmailError, EmailProvider, Message, Producer
 
 log = logging.getLogger("handlers")
 
@@ -58,7 +58,7 @@ def handle_message(
         job = parse_email_job(message)
         email.send(job.to, job.subject, job.body)
         return "sent"
-    except (BadMessage, EmailError) as error:
+    except (BadMessage, EmailError, ClientException) as error:  # bad input, refused, unreachable
         log.warning("message %s pushed back: %s", message.message_id, error)
         push_back(producer, pushback_topic, message, str(error))
         return "pushed_back"

@@ -26,6 +26,11 @@ class Settings:
     workers: int = 4  # tasks that take messages from the queue
     queue_maxsize: int = 8  # messages waiting in the process; see README on sizing
 
+    def __post_init__(self) -> None:
+        # QUEUE_MAXSIZE=0 would make asyncio.Queue unbounded: the opposite of this stage.
+        if self.workers < 1 or self.queue_maxsize < 1:
+            raise ValueError("WORKERS and QUEUE_MAXSIZE must be at least 1")
+
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ.get

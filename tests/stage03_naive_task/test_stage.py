@@ -17,7 +17,14 @@ from course.scenarios import (
     wait_until,
 )
 from course.testing import running
-from fakemq import BrokerAdmin, ClientConfiguration, Credentials, Message, Producer
+from fakemq import (
+    BrokerAdmin,
+    ClientConfiguration,
+    Credentials,
+    EmailProvider,
+    Message,
+    Producer,
+)
 
 
 @pytest.mark.acceptance
@@ -52,6 +59,8 @@ async def test_bad_messages_are_pushed_back_not_lost(impl):
     assert bodies == sorted([b"not json", b'{"order_id": 1}', b"[]"])
     reasons = [m["properties"]["reason"] for m in admin.messages("email-pushback")]
     assert all("not an email job" in reason for reason in reasons)
+    sent = await wait_until(lambda: EmailProvider(endpoints.email).stats()["accepted"] == 1, 5)
+    assert sent, "the good message after the bad ones was not sent"
 
 
 @pytest.mark.problem

@@ -18,7 +18,7 @@ BOUND = QUEUE_MAXSIZE + WORKERS + BATCH_SIZE  # in the queue + in the workers + 
 
 
 async def run_burst(impl, messages: int = 10_000, **options) -> burst.Burst:
-    return await burst.run(
+    result = await burst.run(
         impl,
         messages,
         workers=WORKERS,
@@ -26,6 +26,9 @@ async def run_burst(impl, messages: int = 10_000, **options) -> burst.Burst:
         batch_size=BATCH_SIZE,
         **options,
     )
+    # Holding little is easy when nothing is handled: the workers must be working.
+    assert result.handled >= 20, f"only {result.handled} messages were handled: {result}"
+    return result
 
 
 @pytest.mark.acceptance
