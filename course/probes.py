@@ -13,11 +13,20 @@ least 200 ms: "blocked" is ``max_lag >= 0.5 × block`` or fewer than half the ex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import time
 from dataclasses import dataclass, field
 
 import httpx
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    """Cancel a probe's sampling task and wait until it has stopped."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @dataclass
@@ -105,13 +114,8 @@ class LoopLagProbe:
         in_flight = now - self._sleep_started - self.interval
         if in_flight > 0:
             lags.append(in_flight)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await _cancel(self._task)
+        self._task = None
         self.report = LagReport(self.interval, now - self._started, self._ticks, lags)
         return self.report
 
@@ -193,13 +197,8 @@ class LatencyProbe:
         latencies = list(self._latencies)
         if self._due is not None and time.perf_counter() > self._due:
             latencies.append(time.perf_counter() - self._due)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await _cancel(self._task)
+        self._task = None
         self.report = LatencyReport(latencies, self._errors)
         return self.report
 

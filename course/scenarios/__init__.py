@@ -40,6 +40,21 @@ def make_app(impl: Impl, endpoints: Endpoints, **settings: Any) -> Any:
     return impl.get("app", "create_app")(settings_cls(**accepted))
 
 
+def polling_app(impl: Impl, endpoints: Endpoints, await_duration: float) -> Any:
+    """The stage's app set up to long-poll an empty topic for ``await_duration`` seconds.
+
+    Heartbeats are rare and the model loads at once, so the long poll is all that happens.
+    """
+    return make_app(
+        impl,
+        endpoints,
+        await_duration=await_duration,
+        heartbeat_seconds=1.0,
+        model_load_seconds=0.01,
+        poll_interval=0.05,
+    )
+
+
 def has_consumer(impl: Impl) -> bool:
     """True if the stage consumes messages at all (stage 03 on)."""
     return (impl.path / "consumer.py").exists()

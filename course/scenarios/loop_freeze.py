@@ -15,7 +15,7 @@ from fakemq import EmailProvider
 from ..impl import Impl
 from ..probes import LatencyProbe, LoopLagProbe
 from ..testing import running
-from . import Endpoints, make_app, publish, wait_until
+from . import Endpoints, polling_app, publish, wait_until
 
 
 @dataclass
@@ -45,14 +45,7 @@ class LoopFreeze:
 async def run(impl: Impl, await_duration: float = 1.5, window: float | None = None) -> LoopFreeze:
     window = window if window is not None else 2 * await_duration
     endpoints = Endpoints.fresh()
-    app = make_app(
-        impl,
-        endpoints,
-        await_duration=await_duration,
-        heartbeat_seconds=1.0,
-        model_load_seconds=0.01,
-        poll_interval=0.05,
-    )
+    app = polling_app(impl, endpoints, await_duration)
     async with running(app) as client:
         lag = LoopLagProbe(interval=0.01)
         latency = LatencyProbe(client, "/health", interval=0.02)

@@ -16,7 +16,7 @@ from fakemq import EmailProvider
 
 from ..impl import Impl
 from ..testing import running
-from . import Endpoints, make_app, publish, wait_until
+from . import Endpoints, polling_app, publish, wait_until
 
 
 @dataclass
@@ -43,14 +43,7 @@ async def run(
     impl: Impl, await_duration: float = 1.0, trials: int = 3, due_after: float = 0.2
 ) -> PublishDuringPoll:
     endpoints = Endpoints.fresh()
-    app = make_app(
-        impl,
-        endpoints,
-        await_duration=await_duration,
-        heartbeat_seconds=1.0,
-        model_load_seconds=0.01,
-        poll_interval=0.05,
-    )
+    app = polling_app(impl, endpoints, await_duration)
     email = EmailProvider(endpoints.email)
     result = PublishDuringPoll(await_duration)
     async with running(app):

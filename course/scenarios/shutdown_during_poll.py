@@ -16,7 +16,7 @@ from fakemq import EmailProvider
 
 from ..impl import Impl
 from ..testing import running
-from . import Endpoints, make_app, publish, wait_until
+from . import Endpoints, polling_app, publish, wait_until
 
 
 @dataclass
@@ -40,14 +40,7 @@ async def run(
     """Ask for shutdown ``ask_after`` seconds in (default: a fifth of the long poll)."""
     ask_after = ask_after if ask_after is not None else await_duration / 5
     endpoints = Endpoints.fresh()
-    app = make_app(
-        impl,
-        endpoints,
-        await_duration=await_duration,
-        heartbeat_seconds=1.0,
-        model_load_seconds=0.01,
-        poll_interval=0.05,
-    )
+    app = polling_app(impl, endpoints, await_duration)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     asked_at: list[float] = []
